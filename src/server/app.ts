@@ -58,8 +58,6 @@ export interface AppDeps {
   defaultKeys?: string[] | undefined;
   /** Counters; pass one to read them from outside. */
   metrics?: Metrics | undefined;
-  /** True on a unix socket: requests may then come without a Host header. */
-  unixSocket?: boolean | undefined;
   limits?: AppLimits | undefined;
   /** True once shutdown began: new requests get 503 and `Connection: close`. */
   isDraining?: (() => boolean) | undefined;
@@ -109,8 +107,10 @@ export function createApp(deps: AppDeps): Hono {
         connection: "close",
       });
     }
-    const host = c.req.header("host");
-    if (host === undefined ? !deps.unixSocket : !isLoopbackHost(host)) {
+    // HTTP/2 has no Host header: Deno puts :authority into the URL instead. A request
+    // without either (HTTP/1.0) cannot come from a browser, so cannot be rebinding.
+    const host = c.req.header("host") ?? new URL(c.req.url).host;
+    if (!isLoopbackHost(host)) {
       throw new ApiError(403, "forbidden_host", "Host header must name the loopback interface");
     }
     if (c.req.method === "OPTIONS") {

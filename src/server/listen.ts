@@ -80,12 +80,12 @@ export function checkBindPolicy(options: ListenOptions): void {
 /**
  * Builds the app and serves it.
  *
- * @param deps What `createApp` needs (`unixSocket` and `isDraining` are set here).
+ * @param deps What `createApp` needs (`isDraining` is set here).
  * @param options Where to listen.
  * @returns The running server; call `shutdown()` to stop it.
  */
 export async function startServer(
-  deps: Omit<AppDeps, "unixSocket" | "isDraining">,
+  deps: Omit<AppDeps, "isDraining">,
   options: ListenOptions = {},
 ): Promise<RunningServer> {
   checkBindPolicy(options);
@@ -94,7 +94,6 @@ export async function startServer(
   const app = createApp({
     ...deps,
     metrics,
-    unixSocket: options.socket !== undefined,
     isDraining: () => draining,
   });
   const log = deps.log ?? (() => {});
