@@ -318,12 +318,24 @@ export const UPGRADE_SPEC: CommandSpec = {
 export const SERVE_SPEC: CommandSpec = {
   name: "serve",
   summary: "Run a localhost HTTP API for envelope encryption",
-  synopsis: "serve [--host 127.0.0.1] [--port 8787] [--socket PATH] [--key KEY]",
+  synopsis:
+    "serve [--host 127.0.0.1] [--port 8787] [--socket PATH] [--key KEY] [--token-file PATH]",
+  description: "Every route but /healthz needs 'Authorization: Bearer TOKEN'. The token comes " +
+    "from KMSENV_SERVE_TOKEN, or is generated and written (0600) to --token-file " +
+    "[$XDG_RUNTIME_DIR/kmsenv/serve.token or ~/.kmsenv/serve.token]. Routes: POST /v1/encrypt, " +
+    "POST /v1/decrypt (application/json or application/octet-stream), GET /healthz, " +
+    "GET /metrics. See docs/SERVE.md. SIGINT/SIGTERM finish in-flight requests, then exit.",
   options: [
     { name: "host", type: "string", arg: "HOST", help: "Address to bind [127.0.0.1]" },
     { name: "port", type: "string", arg: "PORT", help: "TCP port [8787]" },
     { name: "socket", type: "string", arg: "PATH", help: "Listen on a unix socket instead" },
-    { name: "key", short: "k", type: "string", arg: "KEY", help: "Default CMK for /v1/encrypt" },
+    {
+      name: "key",
+      short: "k",
+      type: "string",
+      arg: "KEY[,KEY…]",
+      help: "Default CMK(s) for /v1/encrypt when a request names none",
+    },
     {
       name: "token-file",
       type: "string",
