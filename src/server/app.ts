@@ -97,8 +97,9 @@ export function createApp(deps: AppDeps): Hono {
       if (!streamingResponses.has(c.res)) done();
       else streamingResponses.get(c.res)!.push(done);
     }
-    c.header("cache-control", "no-store");
-    c.header("x-content-type-options", "nosniff");
+    // Set in place: c.header() after the fact would copy the Response each time.
+    c.res.headers.set("cache-control", "no-store");
+    c.res.headers.set("x-content-type-options", "nosniff");
   });
 
   app.use(async function guard(c, next) {
