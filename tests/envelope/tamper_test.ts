@@ -5,19 +5,17 @@
  */
 
 import assert from "node:assert/strict";
-import { encodeHeader, readHeader } from "../../src/envelope/mod.ts";
+import { DataKey, encodeHeader, isNotKmsenv, readHeader } from "../../src/envelope/mod.ts";
 import {
   assertRejected,
   CONTEXT,
   dataKey,
   decryptBytes,
   encryptBytes,
-  fakeKms,
   pattern,
   RAW_KEY,
   SLOTS,
 } from "./fixtures.ts";
-import { DataKey, isNotKmsenv } from "../../src/envelope/mod.ts";
 
 const S = 4096;
 const CHUNK = S + 16;
