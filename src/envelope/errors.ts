@@ -23,6 +23,8 @@ import { EnvelopeError, type KmsenvErrorOptions } from "../errors.ts";
  *   key slot, or a modified bound header part).
  * - `authentication`: a segment failed its AES-GCM tag check (modified,
  *   reordered or replaced segment).
+ * - `context`: the file's (authentic) encryption context is not the one the
+ *   caller required.
  */
 export type DecryptErrorKind =
   | "empty"
@@ -32,7 +34,8 @@ export type DecryptErrorKind =
   | "truncated"
   | "trailing-data"
   | "commitment"
-  | "authentication";
+  | "authentication"
+  | "context";
 
 /** A v1 ciphertext that cannot be decrypted; see {@link DecryptErrorKind}. */
 export class DecryptError extends EnvelopeError {

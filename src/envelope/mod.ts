@@ -5,6 +5,7 @@
  * @module
  */
 
+export { checkContext, type ContextMatch } from "./context.ts";
 export { DataKey } from "./data_key.ts";
 export { DecryptError, type DecryptErrorKind, isNotKmsenv } from "./errors.ts";
 export {
@@ -23,9 +24,11 @@ export {
 } from "./header.ts";
 export { checkSegmentSize } from "./segments.ts";
 export {
+  decryptBytes,
   decryptFile,
   type DecryptFileResult,
   decryptStream,
+  encryptBytes,
   encryptFile,
   type EncryptFileResult,
   type EncryptOptions,

@@ -117,6 +117,29 @@ async function* decryptChunks(
   }
 }
 
+/** Encrypt a buffer held in memory (small messages, e.g. `serve`'s JSON API). */
+export async function encryptBytes(
+  plaintext: Uint8Array,
+  opts: EncryptOptions,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const ct = encryptStream(ReadableStream.from([plaintext]), opts);
+  return new Uint8Array(await new Response(ct).arrayBuffer());
+}
+
+/** Decrypt a whole message held in memory; resolves only once every segment verified. */
+export async function decryptBytes(
+  ciphertext: Uint8Array,
+  resolveKey: ResolveKey,
+): Promise<{ header: Header; plaintext: Uint8Array<ArrayBuffer> }> {
+  let header: Header | undefined;
+  const pt = decryptStream(ReadableStream.from([ciphertext]), (h) => {
+    header = h;
+    return resolveKey(h);
+  });
+  const plaintext = new Uint8Array(await new Response(pt).arrayBuffer());
+  return { header: header!, plaintext };
+}
+
 // ---- files -------------------------------------------------------------------
 
 /** Sizes written by {@link encryptFile}. */
