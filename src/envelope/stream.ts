@@ -183,7 +183,6 @@ export async function encryptFile(
     writeAllSync(output, c);
     ciphertextBytes += c.length;
     progress?.(consumed);
-    tick();
   };
   const bufs = ring(size);
   let curLen = readFullSync(input, bufs[0]!);
@@ -197,7 +196,10 @@ export async function encryptFile(
     plaintextBytes += curLen;
     consumed += curLen;
     curLen = nextLen;
-    if (pipe.size >= MAX_IN_FLIGHT) await flush();
+    if (pipe.size >= MAX_IN_FLIGHT) {
+      await flush();
+      tick(); // outside flush(), so the buffer just written is no longer referenced
+    }
     if (last) break;
   }
   while (pipe.size > 0) await flush();
@@ -228,7 +230,6 @@ export async function decryptFile(
     writeAllSync(output, p);
     plaintextBytes += p.length;
     progress?.(consumed);
-    tick();
   };
   // openSegment may re-read its input after a failed tag, so a buffer is
   // reused only once its segment has left the pipeline: the ring has room
@@ -243,7 +244,10 @@ export async function decryptFile(
     pipe.push(openSegment(cipher, index, last, cur.subarray(0, curLen)));
     consumed += curLen;
     curLen = nextLen;
-    if (pipe.size >= MAX_IN_FLIGHT) await flush();
+    if (pipe.size >= MAX_IN_FLIGHT) {
+      await flush();
+      tick(); // outside flush(), so the buffer just written is no longer referenced
+    }
     if (last) break;
   }
   while (pipe.size > 0) await flush();
