@@ -182,10 +182,20 @@ const headerSchema = z.strictObject({
   slots: z.array(slotSchema).min(1).max(MAX_SLOTS),
 });
 
+/**
+ * The first few validation issues as one line. Issues can quote attacker-chosen
+ * text (an unknown member name), so control and non-ASCII characters are
+ * escaped and the length is capped: the message goes to a terminal.
+ */
 function describeIssues(error: z.ZodError): string {
-  return error.issues.slice(0, 3).map((i) =>
+  const text = error.issues.slice(0, 3).map((i) =>
     (i.path.length ? i.path.join(".") + ": " : "") + i.message
   ).join("; ");
+  const safe = text.replace(
+    /[^\x20-\x7e]/g,
+    (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"),
+  );
+  return safe.length > 300 ? safe.slice(0, 300) + "…" : safe;
 }
 
 /** Check encryption-time inputs; throws InputError (a usage problem, not a bad file). */

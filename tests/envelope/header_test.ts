@@ -116,3 +116,30 @@ Deno.test("readHeader() errors are DecryptErrors with kinds", async () => {
   notUtf8[20] = 0xff;
   assert.equal(await kind(notUtf8), "header");
 });
+
+Deno.test("header error messages escape control characters and stay short", async () => {
+  const body = new TextEncoder().encode(
+    JSON.stringify({
+      suite: "AES256GCM-HKDF-SHA256",
+      segmentSize: 4096,
+      salt: FIXED.salt.toBase64(),
+      noncePrefix: FIXED.noncePrefix.toBase64(),
+      context: {},
+      commitment: new Uint8Array(32).toBase64(),
+      slots: SLOTS,
+      ["\u001b[31mEVIL" + "x".repeat(500)]: 1,
+    }),
+  );
+  const bytes = new Uint8Array(12 + body.length);
+  bytes.set([0x4b, 0x4d, 0x53, 0x45, 0x4e, 0x56, 0, 1]);
+  new DataView(bytes.buffer).setUint32(8, body.length);
+  bytes.set(body, 12);
+  const err = await readHeader(ReadableStream.from([bytes])).then(
+    () => assert.fail("accepted"),
+    (e: unknown) => e as DecryptError,
+  );
+  assert.equal(err.kind, "header");
+  assert.match(err.message, /\\u001b\[31mEVIL/);
+  assert.ok(!err.message.includes("\u001b"));
+  assert.ok(err.message.length < 400);
+});
