@@ -108,8 +108,13 @@ export class StreamByteReader {
   }
 }
 
-/** Read into `buf` until it is full or the file ends; returns the byte count. */
-export function readFullSync(file: Deno.FsFile, buf: Uint8Array): number {
+/** Anything with a synchronous `readSync`: `Deno.FsFile`, `Deno.stdin`. */
+export type SyncReader = Pick<Deno.FsFile, "readSync">;
+/** Anything with a synchronous `writeSync`: `Deno.FsFile`, `Deno.stdout`. */
+export type SyncWriter = Pick<Deno.FsFile, "writeSync">;
+
+/** Read into `buf` until it is full or the input ends; returns the byte count. */
+export function readFullSync(file: SyncReader, buf: Uint8Array): number {
   let off = 0;
   while (off < buf.length) {
     const n = file.readSync(buf.subarray(off));
@@ -120,7 +125,7 @@ export function readFullSync(file: Deno.FsFile, buf: Uint8Array): number {
 }
 
 /** Write all of `data` to `file` synchronously. */
-export function writeAllSync(file: Deno.FsFile, data: Uint8Array): void {
+export function writeAllSync(file: SyncWriter, data: Uint8Array): void {
   let off = 0;
   while (off < data.length) off += file.writeSync(data.subarray(off));
 }

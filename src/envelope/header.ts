@@ -9,7 +9,7 @@
 
 import { z } from "zod";
 import type { EncryptionContext } from "../kms/types.ts";
-import { readFullSync, StreamByteReader } from "./byte_reader.ts";
+import { readFullSync, StreamByteReader, type SyncReader } from "./byte_reader.ts";
 import { DecryptError } from "./errors.ts";
 import { InputError } from "../errors.ts";
 
@@ -313,7 +313,7 @@ export async function readHeaderFrom(reader: StreamByteReader): Promise<Header> 
 }
 
 /** Read and validate a header from a file at its current position (normally 0), synchronously. */
-export function readHeaderSync(file: Deno.FsFile): Header {
+export function readHeaderSync(file: SyncReader): Header {
   const prefix = new Uint8Array(PREFIX_LENGTH);
   const n = readFullSync(file, prefix);
   const length = checkPrefix(prefix.subarray(0, n));

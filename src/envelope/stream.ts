@@ -13,7 +13,13 @@
  * @module
  */
 
-import { readFullSync, StreamByteReader, writeAllSync } from "./byte_reader.ts";
+import {
+  readFullSync,
+  StreamByteReader,
+  type SyncReader,
+  type SyncWriter,
+  writeAllSync,
+} from "./byte_reader.ts";
 import type { DataKey } from "./data_key.ts";
 import {
   encodeHeader,
@@ -68,11 +74,15 @@ async function* encryptChunks(
   try {
     const { headerBytes, cipher } = await prepareEncryption(opts);
     yield headerBytes;
+    const tick = gcTicker(cipher.segmentSize);
     const pipe = new Pipeline<Uint8Array>();
     for (let index = 0;; index++) {
       const { data, last } = await reader.next(cipher.segmentSize);
       pipe.push(sealSegment(cipher, index, last, data));
-      if (pipe.size >= MAX_IN_FLIGHT) yield await pipe.shift();
+      if (pipe.size >= MAX_IN_FLIGHT) {
+        yield await pipe.shift();
+        tick();
+      }
       if (last) break;
     }
     while (pipe.size > 0) yield await pipe.shift();
@@ -103,12 +113,16 @@ async function* decryptChunks(
     const header = await readHeaderFrom(reader);
     const cipher = await prepareDecryption(header, await resolveKey(header));
     const chunk = cipher.segmentSize + TAG_LENGTH;
+    const tick = gcTicker(cipher.segmentSize);
     const pipe = new Pipeline<Uint8Array>();
     for (let index = 0;; index++) {
       // `data` is a fresh array, so it stays intact while openSegment runs.
       const { data, last } = await reader.next(chunk);
       pipe.push(openSegment(cipher, index, last, data));
-      if (pipe.size >= MAX_IN_FLIGHT) yield await pipe.shift();
+      if (pipe.size >= MAX_IN_FLIGHT) {
+        yield await pipe.shift();
+        tick();
+      }
       if (last) break;
     }
     while (pipe.size > 0) yield await pipe.shift();
@@ -162,11 +176,13 @@ function ring(size: number): Uint8Array<ArrayBuffer>[] {
 /**
  * Encrypt `input` (from its current position to its end) into `output`
  * (written from its current position). The caller owns both files and the
- * atomic-rename policy.
+ * atomic-rename policy. Any synchronous reader and writer work, so
+ * `Deno.stdin` and `Deno.stdout` get the fast path too (the main thread then
+ * blocks while it waits for input, which a CLI can afford).
  */
 export async function encryptFile(
-  input: Deno.FsFile,
-  output: Deno.FsFile,
+  input: SyncReader,
+  output: SyncWriter,
   opts: EncryptOptions & ProgressOptions,
 ): Promise<EncryptFileResult> {
   const { headerBytes, cipher } = await prepareEncryption(opts);
@@ -207,13 +223,14 @@ export async function encryptFile(
 }
 
 /**
- * Decrypt `input` (a v1 file, read from its current position) into `output`.
- * Rejects with a DecryptError on any problem; `output` then holds a verified
- * prefix of the plaintext at most, which the caller must discard.
+ * Decrypt `input` (a v1 file, read from its current position) into `output`;
+ * like {@link encryptFile}, `Deno.stdin`/`Deno.stdout` work too. Rejects with
+ * a DecryptError on any problem; `output` then holds a verified prefix of the
+ * plaintext at most, which the caller must discard.
  */
 export async function decryptFile(
-  input: Deno.FsFile,
-  output: Deno.FsFile,
+  input: SyncReader,
+  output: SyncWriter,
   resolveKey: ResolveKey,
   opts: ProgressOptions = {},
 ): Promise<DecryptFileResult> {
