@@ -281,3 +281,43 @@ Deno.test("inspectFile() reports sizes and a layout check, and its limits", asyn
   assert.equal((await inspect(ct.subarray(0, H + 4112))).layoutConsistent, true);
   await assert.rejects(inspect(new TextEncoder().encode("plain text")), DecryptError);
 });
+
+Deno.test("encryptFile() and decryptFile() take any sync reader and writer, with short reads", async () => {
+  // Like a pipe: reads return at most 777 bytes, writes accept at most 1000.
+  const source = (bytes: Uint8Array) => {
+    let off = 0;
+    return {
+      readSync(p: Uint8Array): number | null {
+        if (off >= bytes.length) return null;
+        const n = Math.min(p.length, 777, bytes.length - off);
+        p.set(bytes.subarray(off, off + n));
+        off += n;
+        return n;
+      },
+    };
+  };
+  const sink = () => {
+    const parts: number[] = [];
+    return {
+      parts,
+      writeSync(p: Uint8Array): number {
+        const n = Math.min(p.length, 1000);
+        parts.push(...p.subarray(0, n));
+        return n;
+      },
+    };
+  };
+  const pt = pattern(3 * 4096 + 5);
+  const ct = sink();
+  await encryptFile(source(pt), ct, {
+    dataKey: await dataKey(),
+    slots: SLOTS,
+    context: CONTEXT,
+    segmentSize: 4096,
+    testingRandomness: FIXED,
+  });
+  assert.deepEqual(Uint8Array.from(ct.parts), await encryptBytes(pt, 4096));
+  const back = sink();
+  await decryptFile(source(Uint8Array.from(ct.parts)), back, fakeKms);
+  assert.deepEqual(Uint8Array.from(back.parts), pt);
+});
