@@ -210,7 +210,8 @@ export const ENCRYPT_SPEC: CommandSpec = {
   synopsis: "encrypt FILE|DIR|- … --key KEY [--context K=V]… [-o OUT] [options]",
   description: "Each FILE becomes FILE.kmsenv next to it (or under -o DIR). One GenerateDataKey " +
     "serves the whole run; every file gets its own salt and so its own payload key. Output is " +
-    "written to a temporary file and renamed into place only when complete.",
+    "written to a temporary file and renamed into place only when complete. With -r, symbolic " +
+    "links are not followed and files already ending in the suffix are skipped.",
   options: [
     KEY_OPTION,
     CONTEXT_OPTION,
@@ -242,7 +243,10 @@ export const DECRYPT_SPEC: CommandSpec = {
   synopsis: "decrypt FILE|DIR|- … [-o OUT] [--context K=V]… [options]",
   description: "FILE.kmsenv becomes FILE. The data key is decrypted by KMS with the " +
     "encryption context stored in the file; --context additionally requires those pairs. " +
-    "Plaintext is renamed into place only after every segment is authenticated.",
+    "Plaintext is renamed into place only after every segment is authenticated. To stdout " +
+    "(FILE -o - or stdin), each segment is released once its tag verifies, before the end of " +
+    "the input is checked (like age): a truncated or modified file is reported on stderr and " +
+    "with exit status 1 after earlier plaintext was written.",
   options: [CONTEXT_OPTION, ...FILE_OUTPUT, JSON_OUT, QUIET, HELP, ...KMS_OPTIONS],
   positionals: "file",
   examples: [
