@@ -209,10 +209,7 @@ async function readParams(request: Request): Promise<Record<string, string>> {
   const url = new URL(request.url);
   const sources = [url.searchParams];
   if (request.method === "POST") {
-    const length = Number(request.headers.get("content-length") ?? "0");
-    if (length > MAX_BODY_BYTES) throw tooLarge();
-    const bytes = new Uint8Array(await request.arrayBuffer());
-    if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
+    const bytes = await readBody(request);
     const type = request.headers.get("content-type") ?? "";
     if (bytes.length > 0) {
       if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
@@ -242,6 +239,27 @@ async function readParams(request: Request): Promise<Record<string, string>> {
     }
   }
   return params;
+}
+
+/** Reads a request body, refusing it as soon as it passes {@link MAX_BODY_BYTES}. */
+async function readBody(request: Request): Promise<Uint8Array> {
+  if (Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) throw tooLarge();
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of request.body) {
+    total += chunk.length;
+    // Checked per chunk so a chunked upload without Content-Length cannot grow unbounded.
+    if (total > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
 }
 
 function tooLarge(): KmsApiFault {

@@ -93,6 +93,12 @@ export class KeyStore {
       }
       store.#aliases.set(name, keyId);
     }
+    if (path !== undefined) {
+      // Written at once: a new file exists from the start (so an unwritable
+      // directory fails here, not on the first CreateKey), and an existing
+      // one that someone made readable to others is back to 0600.
+      await store.save();
+    }
     return store;
   }
 
@@ -260,8 +266,11 @@ async function writeAtomic(path: string, text: string): Promise<void> {
     await Deno.rename(temp, path);
   } catch (err) {
     await Deno.remove(temp).catch(() => {});
-    throw new KmsenvError(`Cannot write emulator state ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    const reason = err instanceof Deno.errors.NotFound
+      ? "its directory does not exist"
+      : err instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : (err as Error).message;
+    throw new KmsenvError(`Cannot write emulator state ${path}: ${reason}`, { cause: err });
   }
 }

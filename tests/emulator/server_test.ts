@@ -86,6 +86,48 @@ Deno.test("a state file that is not the emulator's is refused with a clear error
   }
 });
 
+Deno.test("the state file is created 0600 at start; an unwritable place fails at start", async () => {
+  const dir = await Deno.makeTempDir();
+  const statePath = join(dir, "kms.json");
+  {
+    await using _server = await startEmulator({ statePath });
+    assert.equal((await Deno.stat(statePath)).mode! & 0o777, 0o600);
+  }
+  // A file someone made readable to others is tightened again on start.
+  await Deno.chmod(statePath, 0o644);
+  {
+    await using _server = await startEmulator({ statePath });
+    assert.equal((await Deno.stat(statePath)).mode! & 0o777, 0o600);
+  }
+  await assert.rejects(
+    startEmulator({ statePath: join(dir, "missing", "kms.json") }),
+    (err: unknown) =>
+      err instanceof KmsenvError && /its directory does not exist$/.test(err.message),
+  );
+});
+
+Deno.test("a port in use and an oversized body are refused cleanly", async () => {
+  await using server = await startEmulator();
+  const port = Number(new URL(server.endpoint).port);
+  await assert.rejects(
+    startEmulator({ port }),
+    (err: unknown) =>
+      err instanceof KmsenvError && /Cannot start the KMS emulator/.test(err.message),
+  );
+  // Streamed without Content-Length, so the limit must hold while reading.
+  const body = new Blob(["a=" + "x".repeat(300_000)]).stream();
+  const res = await fetch(`${server.endpoint}/`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body,
+  });
+  expectError(
+    { status: res.status, headers: res.headers, body: await res.json() },
+    "InvalidParameter",
+    400,
+  );
+});
+
 Deno.test("throttleRate 1 answers Rejected.Throttling 429 with x-acs-retry-after", async () => {
   await using server = await startEmulator({ throttleRate: 1, retryAfterMs: 250 });
   const nonce = crypto.randomUUID();
