@@ -368,7 +368,8 @@ export const EMULATOR_SPEC: CommandSpec = {
   summary: "Run a local KMS that speaks the real RPC API (for tests and offline work)",
   synopsis: "kms-emulator [--port N] [--region R] [--state FILE] [fault options]",
   description: "Listens on loopback only and prints one JSON line with endpoint and " +
-    "credentials. Not for production: keys are software keys in a local file.",
+    "credentials, then serves until SIGINT/SIGTERM. Not for production: keys are plain " +
+    "software keys, in memory or (with --state) in a 0600 file. See docs/EMULATOR.md.",
   options: [
     { name: "host", type: "string", arg: "HOST", help: "Loopback address to bind [127.0.0.1]" },
     { name: "port", type: "string", arg: "PORT", help: "TCP port, 0 for any free port [0]" },

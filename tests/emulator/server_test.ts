@@ -242,13 +242,17 @@ Deno.test("kmsenv kms-emulator prints one JSON line, serves, and exits 0 on SIGT
   assert.doesNotMatch(stderr, /cli-secret-from-env/);
 });
 
-Deno.test("kmsenv kms-emulator: fault flags work, bad flags are usage errors, 0.0.0.0 is refused", async () => {
+Deno.test("kmsenv kms-emulator: fault flags, SIGINT, bad flags are usage errors, 0.0.0.0 is refused", async () => {
   const emulator = await spawnEmulator(["--error-rate", "1"]);
   try {
     expectError(await call(emulator, "ListKeys"), "ServiceUnavailableTemporary", 503);
   } finally {
     await emulator.close();
   }
+  const interrupted = await spawnEmulator();
+  interrupted.child.kill("SIGINT");
+  assert.equal((await interrupted.child.status).code, 0);
+  await interrupted.close();
   const bad = await runEmulatorCommand(["--throttle-rate", "2"]);
   assert.equal(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, /^kmsenv: error: Invalid --throttle-rate '2'/);
