@@ -33,10 +33,19 @@ export interface FaultOptions {
   errorRate?: number | undefined;
   /** Value of `x-acs-retry-after` (milliseconds) on throttled answers [100]. */
   retryAfterMs?: number | undefined;
+  /**
+   * Answer the next N authenticated requests `Rejected.Throttling`, before
+   * any rate applies: a deterministic way to test that a client retries.
+   */
+  throttleFirst?: number | undefined;
+  /** Answer the next N authenticated requests (after throttleFirst) with 503. */
+  errorFirst?: number | undefined;
 }
 
 /** Options of {@link createEmulatorApp}. */
 export interface EmulatorAppOptions extends FaultOptions {
+  // The fault fields are read on every request, so the owner of this object
+  // may change them while the app runs (EmulatorServer.setFaults does).
   region: string;
   credentials: Credentials;
   stats: EmulatorStats;
@@ -181,13 +190,17 @@ export function createEmulatorApp(store: KeyStore, options: EmulatorAppOptions):
   }
 
   function injectFaults(): void {
-    if ((options.throttleRate ?? 0) > 0 && random() < options.throttleRate!) {
+    const throttleFirst = (options.throttleFirst ?? 0) > 0;
+    if (throttleFirst) options.throttleFirst!--;
+    if (throttleFirst || ((options.throttleRate ?? 0) > 0 && random() < options.throttleRate!)) {
       options.stats.fault("throttled");
       throw new KmsApiFault("Rejected.Throttling", 429, "The QPS upper limit is exceeded.", {
         "x-acs-retry-after": String(options.retryAfterMs ?? 100),
       });
     }
-    if ((options.errorRate ?? 0) > 0 && random() < options.errorRate!) {
+    const errorFirst = (options.errorFirst ?? 0) > 0;
+    if (errorFirst) options.errorFirst!--;
+    if (errorFirst || ((options.errorRate ?? 0) > 0 && random() < options.errorRate!)) {
       options.stats.fault("unavailable");
       throw new KmsApiFault(
         "ServiceUnavailableTemporary",

@@ -10,14 +10,20 @@
  */
 
 import { KmsenvError } from "../errors.ts";
-import { createEmulatorApp, EmulatorStats, type EmulatorStatsSnapshot } from "./app.ts";
+import {
+  createEmulatorApp,
+  type EmulatorAppOptions,
+  EmulatorStats,
+  type EmulatorStatsSnapshot,
+  type FaultOptions,
+} from "./app.ts";
 import { Credentials, randomText, type StsCredentials } from "./auth.ts";
 import { KeyStore } from "./store.ts";
 
-export type { EmulatorStatsSnapshot, StsCredentials };
+export type { EmulatorStatsSnapshot, FaultOptions, StsCredentials };
 
 /** Options of {@link startEmulatorServer}. */
-export interface EmulatorOptions {
+export interface EmulatorOptions extends FaultOptions {
   /** Loopback address to bind: 127.0.0.1 (default), another 127.x address, ::1 or localhost. */
   hostname?: string | undefined;
   /** TCP port; 0 (default) picks a free one. */
@@ -32,14 +38,6 @@ export interface EmulatorOptions {
   accessKeySecret?: string | undefined;
   /** Account uid used in ARNs and as Creator; random 16 digits (or the state file's) when absent. */
   accountId?: string | undefined;
-  /** Delay every KMS response by this many milliseconds. */
-  latencyMs?: number | undefined;
-  /** Share (0..1) of authenticated requests answered `Rejected.Throttling` 429. */
-  throttleRate?: number | undefined;
-  /** Share (0..1) of authenticated requests answered `ServiceUnavailableTemporary` 503. */
-  errorRate?: number | undefined;
-  /** `x-acs-retry-after` on throttled answers, in milliseconds [100]. */
-  retryAfterMs?: number | undefined;
   /** Whether {@link EmulatorServer.issueStsCredentials} may be used [true]. */
   stsTokens?: boolean | undefined;
 }
@@ -61,6 +59,12 @@ export interface EmulatorServer {
    * AccessKey must carry exactly this token.
    */
   issueStsCredentials(options?: { expiresAt?: Date }): StsCredentials;
+  /**
+   * Changes fault injection while running (fields left out keep their
+   * value), e.g. `setFaults({throttleFirst: 2})` before a call whose
+   * retries a test wants to see.
+   */
+  setFaults(faults: FaultOptions): void;
   /** Stops listening and waits for pending state writes. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -78,6 +82,22 @@ function checkRate(name: string, value: number | undefined): void {
   }
 }
 
+function checkFaults(options: FaultOptions): void {
+  checkRate("throttle rate", options.throttleRate);
+  checkRate("error rate", options.errorRate);
+  const counts = [
+    ["latency", options.latencyMs],
+    ["retry-after", options.retryAfterMs],
+    ["throttleFirst", options.throttleFirst],
+    ["errorFirst", options.errorFirst],
+  ] as const;
+  for (const [name, value] of counts) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      throw new KmsenvError(`Invalid ${name} ${value}: expected a number, 0 or more`);
+    }
+  }
+}
+
 function checkOptions(options: EmulatorOptions): void {
   const hostname = options.hostname ?? "127.0.0.1";
   if (!isLoopback(hostname)) {
@@ -89,15 +109,7 @@ function checkOptions(options: EmulatorOptions): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new KmsenvError(`Invalid port ${port}: expected an integer from 0 to 65535`);
   }
-  checkRate("throttle rate", options.throttleRate);
-  checkRate("error rate", options.errorRate);
-  for (
-    const [name, value] of [["latency", options.latencyMs], ["retry-after", options.retryAfterMs]]
-  ) {
-    if (value !== undefined && !(Number.isFinite(value) && (value as number) >= 0)) {
-      throw new KmsenvError(`Invalid ${name} ${value}: expected milliseconds, 0 or more`);
-    }
-  }
+  checkFaults(options);
   if (options.region !== undefined && !/^[a-z0-9-]{1,64}$/.test(options.region)) {
     throw new KmsenvError(`Invalid region '${options.region}'`, {
       hint: "regions look like cn-hangzhou",
@@ -137,7 +149,7 @@ export async function startEmulatorServer(options: EmulatorOptions = {}): Promis
   const store = await KeyStore.open({ path: options.statePath, accountId: options.accountId });
   const credentials = new Credentials(accessKeyId, accessKeySecret);
   const stats = new EmulatorStats();
-  const app = createEmulatorApp(store, {
+  const appOptions: EmulatorAppOptions = {
     region,
     credentials,
     stats,
@@ -145,7 +157,10 @@ export async function startEmulatorServer(options: EmulatorOptions = {}): Promis
     throttleRate: options.throttleRate,
     errorRate: options.errorRate,
     retryAfterMs: options.retryAfterMs,
-  });
+    throttleFirst: options.throttleFirst,
+    errorFirst: options.errorFirst,
+  };
+  const app = createEmulatorApp(store, appOptions);
   const listening = Promise.withResolvers<Deno.NetAddr>();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -183,6 +198,20 @@ export async function startEmulatorServer(options: EmulatorOptions = {}): Promis
         throw new KmsenvError("This KMS emulator was started without STS tokens");
       }
       return credentials.issueSts(sts.expiresAt ?? new Date(Date.now() + 3600_000));
+    },
+    setFaults(faults) {
+      checkFaults(faults);
+      const names = [
+        "latencyMs",
+        "throttleRate",
+        "errorRate",
+        "retryAfterMs",
+        "throttleFirst",
+        "errorFirst",
+      ] as const;
+      for (const name of names) {
+        if (faults[name] !== undefined) appOptions[name] = faults[name];
+      }
     },
     close,
     [Symbol.asyncDispose]: close,

@@ -150,6 +150,26 @@ Deno.test("errorRate 1 answers ServiceUnavailableTemporary 503; faults come afte
   );
 });
 
+Deno.test("throttleFirst/errorFirst fault exactly the next N requests; setFaults() changes faults live", async () => {
+  await using server = await startEmulator({ throttleFirst: 2, errorFirst: 1 });
+  const codes = [];
+  for (let i = 0; i < 5; i++) codes.push((await call(server, "ListKeys")).body.Code ?? "ok");
+  assert.deepEqual(codes, [
+    "Rejected.Throttling",
+    "Rejected.Throttling",
+    "ServiceUnavailableTemporary",
+    "ok",
+    "ok",
+  ]);
+  server.setFaults({ errorRate: 1 });
+  expectError(await call(server, "ListKeys"), "ServiceUnavailableTemporary", 503);
+  server.setFaults({ errorRate: 0, throttleFirst: 1 });
+  expectError(await call(server, "ListKeys"), "Rejected.Throttling", 429);
+  assert.equal((await call(server, "ListKeys")).status, 200);
+  assert.throws(() => server.setFaults({ throttleRate: 2 }), KmsenvError);
+  assert.deepEqual(server.stats().faults, { throttled: 3, unavailable: 2 });
+});
+
 Deno.test("latencyMs delays responses (lower bound only)", async () => {
   await using server = await startEmulator({ latencyMs: 120 });
   const start = performance.now();
